@@ -24,6 +24,13 @@ def require_tensorflow():
     if importlib.util.find_spec("tensorflow") is None:
         raise ImportError(f"kerascnn needs TensorFlow 2.16 or newer, which is not installed. {_INSTALL_HINT}")
 
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        raise ImportError(
+            f"kerascnn runs on the TensorFlow backend of Keras, but KERAS_BACKEND is {backend!r}. "
+            "Set KERAS_BACKEND=tensorflow (or unset it) before importing kerascnn."
+        )
+
     import tensorflow as tf
 
     if _version_tuple(tf.__version__) < MIN_TENSORFLOW:
@@ -40,7 +47,7 @@ def require_tensorflow():
         )
     if keras.backend.backend() != "tensorflow":
         raise ImportError(
-            f"kerascnn runs on the TensorFlow backend of Keras, but KERAS_BACKEND is "
-            f"{os.environ.get('KERAS_BACKEND', keras.backend.backend())!r}. "
+            f"kerascnn runs on the TensorFlow backend of Keras, but Keras is configured for "
+            f"{keras.backend.backend()!r} (in ~/.keras/keras.json). "
             "Set KERAS_BACKEND=tensorflow before importing kerascnn."
         )

@@ -101,9 +101,13 @@ def load_image_folder(
 
     files_by_class = list_image_files(root)
     all_files = [path for files in files_by_class.values() for path in files]
-    if len(all_files) < 2:
+    # Keras holds out int(validation_split * n) files, so the split needs one file on each side.
+    validation_count = int(validation_split * len(all_files))
+    if validation_count < 1 or validation_count == len(all_files):
         raise ValueError(
-            f"Dataset folder {os.fspath(root)!r} has {len(all_files)} image; a train/validation split needs at least 2."
+            f"Dataset folder {os.fspath(root)!r} has {len(all_files)} images, too few to hold out "
+            f"validation_split={validation_split} of them and train on the rest. Add images or "
+            "change validation_split."
         )
     if verify:
         verify_images(all_files)

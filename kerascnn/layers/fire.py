@@ -42,7 +42,13 @@ class FireModule(keras.layers.Layer):
         self.squeeze_filters = check_positive_int("squeeze_filters", squeeze_filters)
         self.expand1x1_filters = check_positive_int("expand1x1_filters", expand1x1_filters)
         self.expand3x3_filters = check_positive_int("expand3x3_filters", expand3x3_filters)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        try:
+            self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        except ValueError as error:
+            raise ValueError(
+                "`kernel_initializer` must be a Keras initializer name, config or instance. "
+                f"Received: kernel_initializer={kernel_initializer!r}"
+            ) from error
 
     def build(self, input_shape):
         conv_options = dict(

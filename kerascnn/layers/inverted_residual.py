@@ -38,7 +38,7 @@ class InvertedResidual(keras.layers.Layer):
         self.strides = check_strides("strides", strides)
         self.expansion = check_positive_number("expansion", expansion)
         self.bn_momentum = check_fraction("bn_momentum", bn_momentum, include_zero=True, include_one=False)
-        self.bn_epsilon = float(bn_epsilon)
+        self.bn_epsilon = check_positive_number("bn_epsilon", bn_epsilon)
 
     def build(self, input_shape):
         in_channels = input_shape[-1]

@@ -45,7 +45,21 @@ class CeilMaxPooling2D(keras.layers.Layer):
     def _output_length(self, length, axis):
         if length is None:
             return None
+        self._check_length(length, axis)
         return (length + self.strides[axis] - 1 - self.pool_size[axis]) // self.strides[axis] + 1
+
+    def _check_length(self, length, axis):
+        # A shorter side leaves no window. PyTorch raises there, and the CPU max pool of
+        # TensorFlow 2.21 kills the process with a floating point exception in eager mode.
+        # NOTE: sizes unknown until run time (None) are not checked. In a traced graph TensorFlow
+        # then returns an empty output or raises AbortedError.
+        min_length = self.pool_size[axis] - self.strides[axis] + 1
+        if length is not None and length < min_length:
+            dimension = ("height", "width")[axis]
+            raise ValueError(
+                f"CeilMaxPooling2D with pool_size={self.pool_size} and strides={self.strides} needs an "
+                f"input {dimension} of at least {min_length}. Received: input {dimension}={length}"
+            )
 
     def _needs_edge(self, length, axis):
         # With (length - pool) divisible by the stride, valid pooling already covers every element.
@@ -56,6 +70,7 @@ class CeilMaxPooling2D(keras.layers.Layer):
     def call(self, inputs):
         x = inputs
         for axis in (0, 1):
+            self._check_length(inputs.shape[axis + 1], axis)
             if self._needs_edge(inputs.shape[axis + 1], axis):
                 edge = x[:, -1:, :, :] if axis == 0 else x[:, :, -1:, :]
                 x = keras.ops.concatenate([x] + [edge] * (self.strides[axis] - 1), axis=axis + 1)

@@ -6,7 +6,13 @@ Applications", arXiv:1704.04861, 2017.
 
 import keras
 
-from kerascnn._validation import check_choice, check_fraction, check_positive_int, check_strides
+from kerascnn._validation import (
+    check_choice,
+    check_fraction,
+    check_positive_int,
+    check_positive_number,
+    check_strides,
+)
 
 # Batch normalization defaults of kerascnn's BN-based blocks. Keras applications use momentum
 # 0.99 (MobileNet) and 0.999 (MobileNetV2); at 0.9 the moving statistics settle within a few
@@ -58,7 +64,7 @@ class DepthwiseSeparableConv(keras.layers.Layer):
         self.depth_multiplier = check_positive_int("depth_multiplier", depth_multiplier)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.bn_momentum = check_fraction("bn_momentum", bn_momentum, include_zero=True, include_one=False)
-        self.bn_epsilon = float(bn_epsilon)
+        self.bn_epsilon = check_positive_number("bn_epsilon", bn_epsilon)
 
     def build(self, input_shape):
         max_value = 6.0 if self.activation == "relu6" else None

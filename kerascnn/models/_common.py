@@ -131,8 +131,10 @@ def make_input(input_shape, input_tensor):
         image_input = keras.Input(shape=input_shape)
         return image_input, image_input
     if not keras.utils.is_keras_tensor(input_tensor):
-        image_input = keras.Input(tensor=input_tensor, shape=input_shape)
-        return image_input, image_input
+        raise ValueError(
+            "`input_tensor` must be a Keras tensor, such as the output of keras.Input or of a layer "
+            f"applied to one. Received: input_tensor of type {type(input_tensor).__name__}"
+        )
     return input_tensor, keras.utils.get_source_inputs(input_tensor)
 
 

@@ -125,4 +125,4 @@ def MobileNet(
     return model
 
 
-registry.register("mobilenet", MobileNet, "MobileNet V1 (Howard et al. 2017), 4.25M parameters at alpha 1.0")
+registry.register("mobilenet", MobileNet, "mobilenet", "MobileNet V1 (Howard et al. 2017), 4.25M parameters at alpha 1.0")

@@ -132,4 +132,4 @@ def MobileNetV2(
     return model
 
 
-registry.register("mobilenet_v2", MobileNetV2, "MobileNetV2 (Sandler et al. 2018), 3.54M parameters at alpha 1.0")
+registry.register("mobilenet_v2", MobileNetV2, "mobilenet", "MobileNetV2 (Sandler et al. 2018), 3.54M parameters at alpha 1.0")

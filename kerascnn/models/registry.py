@@ -10,10 +10,14 @@ import inspect
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """A registered model: its constructor, the arguments fixed for this name, and a summary."""
+    """A registered model: its constructor, family, the arguments fixed for this name, and a summary.
+
+    The family ("squeezenet", "mobilenet", ...) groups variants that share a training recipe.
+    """
 
     name: str
     builder: object
+    family: str
     fixed_kwargs: dict
     summary: str
 
@@ -25,11 +29,11 @@ class ModelEntry:
 _ENTRIES = {}
 
 
-def register(name, builder, summary, **fixed_kwargs):
+def register(name, builder, family, summary, **fixed_kwargs):
     """Register ``builder`` under ``name``, called with ``fixed_kwargs`` on every ``get``."""
     if name in _ENTRIES:
         raise ValueError(f"A model named {name!r} is already registered.")
-    _ENTRIES[name] = ModelEntry(name, builder, dict(fixed_kwargs), summary)
+    _ENTRIES[name] = ModelEntry(name, builder, family, dict(fixed_kwargs), summary)
 
 
 def names():

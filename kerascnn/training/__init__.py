@@ -1,0 +1,2 @@
+"""Training: compile recipes (``recipes``), data pipelines (``data``), the training run (``train``)
+and its figures (``plots``)."""
