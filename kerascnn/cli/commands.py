@@ -108,22 +108,13 @@ def run_export(args):
         validation_images=validation_images,
         progress=None if args.quiet else _progress_bar(),
     )
+    # The export module has logged the size, op types, max_abs_error and top1_agreement.
     logger.info(
-        "%s: %s bytes, quantize=%s, input %s, output %s",
-        report["tflite_path"],
-        f"{report['size_bytes']:,}",
-        report["quantize"],
+        "Input %s, output %s, mean_abs_error %.3g",
         report["input_dtype"],
         report["output_dtype"],
-    )
-    logger.info(
-        "Against Keras on %d images: max_abs_error %.3g, mean_abs_error %.3g, top1_agreement %.4f",
-        report["num_samples"],
-        report["max_abs_error"],
         report["mean_abs_error"],
-        report["top1_agreement"],
     )
-    logger.info("Op types: %s", ", ".join(report["op_types"]))
 
 
 def _model_kwargs(args):

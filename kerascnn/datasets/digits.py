@@ -46,7 +46,7 @@ def load_digits(image_size=32, channels=3, validation_split=0.2, seed=DEFAULT_SE
         channels: int, 1 for grey images or 3 (the grey value repeated) for RGB models.
             Defaults to 3.
         validation_split: float in (0, 1), share of each class held out. Defaults to 0.2
-            (360 validation and 1,437 training images).
+            (359 validation and 1,438 training images).
         seed: int, seed of the split. Defaults to 1337.
 
     Returns:
