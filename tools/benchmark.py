@@ -111,6 +111,18 @@ def format_table(results, batch_size):
     return "\n".join(lines)
 
 
+def processor_name():
+    """Return the CPU model name from /proc/cpuinfo, or the platform's machine type elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image-size", type=int, default=224, help="input side in pixels (default 224)")
@@ -123,7 +135,7 @@ def main():
     results = benchmark(args.image_size, args.batch_size, args.repeats, args.iterations)
     logger.info(
         "Machine: %s, %d CPU cores, TensorFlow %s, Keras %s",
-        platform.processor() or platform.machine(), os.cpu_count(), tf.__version__, keras.__version__,
+        processor_name(), os.cpu_count(), tf.__version__, keras.__version__,
     )
     print(format_table(results, args.batch_size))
 
