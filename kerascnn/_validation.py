@@ -27,7 +27,9 @@ def check_fraction(name, value, *, include_zero=False, include_one=True):
     high = "1]" if include_one else "1)"
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if ok:
-        ok = (value >= 0 if include_zero else value > 0) and (value <= 1 if include_one else value < 1)
+        above_low = value >= 0 if include_zero else value > 0
+        below_high = value <= 1 if include_one else value < 1
+        ok = above_low and below_high
     if not ok:
         raise ValueError(f"`{name}` must be in the interval {low}, {high}. Received: {name}={value!r}")
     return float(value)

@@ -1,7 +1,7 @@
 """The bundled UCI handwritten digits, upsampled to the input size of a CNN.
 
 The data (1,797 images of 8x8 pixels, 10 classes) comes with the package; data/PROVENANCE.md
-says where it is from and under which licence.
+gives its source and licence.
 """
 
 import importlib.resources

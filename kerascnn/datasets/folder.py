@@ -73,7 +73,7 @@ def load_image_folder(
     every call.
 
     Args:
-        root: path of the folder that holds one subfolder per class.
+        root: path of the folder that contains one subfolder per class.
         image_size: int, side that every image is resized to (bilinear). Defaults to 32.
         batch_size: int, batch size of both datasets. Defaults to 32.
         validation_split: float in (0, 1), share held out for validation. Defaults to 0.2.

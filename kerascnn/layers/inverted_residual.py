@@ -7,6 +7,7 @@ arXiv:1801.04381, CVPR 2018.
 import keras
 
 from kerascnn._validation import check_fraction, check_positive_int, check_positive_number, check_strides
+from kerascnn.layers._shapes import strided_same_output_shape
 from kerascnn.layers.separable import BN_EPSILON, BN_MOMENTUM
 
 
@@ -93,10 +94,7 @@ class InvertedResidual(keras.layers.Layer):
         return x
 
     def compute_output_shape(self, input_shape):
-        batch, height, width, _ = input_shape
-        height = None if height is None else -(-height // self.strides[0])
-        width = None if width is None else -(-width // self.strides[1])
-        return (batch, height, width, self.filters)
+        return strided_same_output_shape(input_shape, self.strides, self.filters)
 
     def get_config(self):
         config = super().get_config()

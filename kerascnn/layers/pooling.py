@@ -16,9 +16,9 @@ class CeilMaxPooling2D(keras.layers.Layer):
     """2D max pooling whose output size is ceil((n - pool_size) / strides) + 1, as ceil_mode=True.
 
     The partial windows at the bottom and right edges take the maximum of the elements they
-    cover. The layer gets there by repeating the last row and column ``strides - 1`` times
-    and pooling with "valid" padding: a repeated edge value is already inside the window that
-    reaches it, so it never changes a maximum, whatever the sign of the input.
+    cover. The layer repeats the last row and column ``strides - 1`` times and pools with
+    "valid" padding. A repeated edge value is already inside the window that reaches it, so it
+    never changes a maximum, whatever the sign of the input.
 
     Args:
         pool_size: int or pair of ints, window height and width.

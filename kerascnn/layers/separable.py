@@ -13,10 +13,11 @@ from kerascnn._validation import (
     check_positive_number,
     check_strides,
 )
+from kerascnn.layers._shapes import strided_same_output_shape
 
-# Batch normalization defaults of kerascnn's BN-based blocks. Keras applications use momentum
-# 0.99 (MobileNet) and 0.999 (MobileNetV2); at 0.9 the moving statistics settle within a few
-# hundred steps, which is what training from scratch on a small data set needs.
+# Batch normalization defaults of kerascnn's BN-based blocks. keras.applications uses momentum
+# 0.99 (MobileNet) and 0.999 (MobileNetV2). At 0.9 the moving statistics settle within a few
+# hundred steps, which training from scratch on a small data set needs.
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-3
 
@@ -104,10 +105,7 @@ class DepthwiseSeparableConv(keras.layers.Layer):
         return self.pointwise_relu(x)
 
     def compute_output_shape(self, input_shape):
-        batch, height, width, _ = input_shape
-        height = None if height is None else -(-height // self.strides[0])
-        width = None if width is None else -(-width // self.strides[1])
-        return (batch, height, width, self.filters)
+        return strided_same_output_shape(input_shape, self.strides, self.filters)
 
     def get_config(self):
         config = super().get_config()

@@ -102,9 +102,9 @@ def SqueezeNet(
         version: "1.0" (the paper) or "1.1" (the revised model: 3x3 conv1 with 64 filters and
             earlier pooling, 2.4x fewer multiply-adds).
         bypass: None, "simple" or "complex" (paper section 6). "simple" adds an identity
-            shortcut around each Fire module whose input and output channels match (fire3, fire5,
-            fire7 and fire9 with the default metaparameters); "complex" also adds a 1x1
-            convolution shortcut around each of the others.
+            shortcut around each Fire module whose input and output channels match, which are
+            fire3, fire5, fire7 and fire9 with the default metaparameters. "complex" also adds a
+            1x1 convolution shortcut around each of the others.
         base_e: int, expand filters of the first Fire module. Defaults to 128.
         incr_e: int >= 0, expand filters added every ``freq`` Fire modules. Defaults to 128.
         pct_3x3: float in (0, 1), share of 3x3 filters among the expand filters. Defaults to 0.5.
