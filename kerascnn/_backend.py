@@ -6,8 +6,9 @@ import os
 MIN_TENSORFLOW = (2, 16)
 
 _INSTALL_HINT = (
-    "Install it with `pip install 'kerascnn[cpu]'` (tensorflow-cpu) on a machine without a GPU, "
-    "or `pip install 'kerascnn[gpu]'` (tensorflow[and-cuda]) on a Linux machine with an NVIDIA GPU."
+    "Install it with `pip install tensorflow-cpu` on a machine without a GPU, or "
+    "`pip install 'tensorflow[and-cuda]'` on a Linux machine with an NVIDIA GPU; from a kerascnn "
+    "checkout, `pip install -e '.[cpu]'` or `pip install -e '.[gpu]'` does the same."
 )
 
 

@@ -1,7 +1,9 @@
 """Tests of the kerascnn command line, run in-process through main() except for one console-script run."""
 
 import json
+import os
 import shutil
+import stat
 import subprocess
 
 import numpy as np
@@ -260,3 +262,53 @@ def test_export_missing_model_file(tmp_path, capsys):
 
     assert status == 2
     assert "kerascnn: error: Model file not found" in err
+
+
+def test_export_rejects_non_keras_file(digits_model, capsys):
+    status, _, err = _run(["export", str(digits_model.parent / "metrics.json")], capsys)
+
+    assert status == 2
+    assert "kerascnn: error: MODEL must be a .keras file" in err
+    assert "metrics.json" in err
+
+
+def test_export_rejects_folder(digits_model, capsys):
+    status, _, err = _run(["export", str(digits_model.parent)], capsys)
+
+    assert status == 2
+    assert "kerascnn: error: MODEL must be a .keras file" in err
+
+
+def test_export_dataset_class_count_mismatch(digits_model, tmp_path, capsys):
+    for class_name in ("a", "b"):
+        (tmp_path / class_name).mkdir()
+        for index in range(5):
+            Image.new("RGB", (8, 8), (index * 40, 0, 0)).save(tmp_path / class_name / f"{index}.png")
+    status, _, err = _run(["export", str(digits_model), "--dataset", str(tmp_path), "--output", str(tmp_path / "m.tflite")], capsys)
+
+    assert status == 2
+    assert "has 10 outputs, but the dataset" in err
+    assert "has 2 classes" in err
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_export_files_follow_umask(digits_model, tmp_path, capsys):
+    output = tmp_path / "umask.tflite"
+    previous = os.umask(0o022)
+    try:
+        status, _, err = _run(["export", str(digits_model), "--output", str(output), "-q"], capsys)
+    finally:
+        os.umask(previous)
+
+    assert status == 0, err
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+    assert stat.S_IMODE(output.with_suffix(".json").stat().st_mode) == 0o644
+
+
+def test_train_failure_creates_no_output_folder(tmp_path, capsys):
+    output = tmp_path / "run"
+    status, _, err = _run(["train", "--model", "squeezenet1_1", "--dataset", str(tmp_path / "missing"), "--output", str(output)], capsys)
+
+    assert status == 2
+    assert "Dataset folder not found" in err
+    assert not output.exists()

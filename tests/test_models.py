@@ -553,3 +553,13 @@ def test_every_trainable_weight_gets_gradient(tiny_model_spec, build_tiny_model)
     for weight, gradient in zip(model.trainable_weights, gradients):
         assert gradient is not None, weight.path
         assert np.isfinite(np.asarray(gradient)).all(), weight.path
+
+
+# Keras warns about the layers it cannot match before it raises.
+@pytest.mark.filterwarnings("ignore:Skipping nested container")
+def test_weights_from_other_architecture_raise(tmp_path):
+    path = tmp_path / "squeezenet1_0.weights.h5"
+    kerascnn.SqueezeNet(version="1.0", input_shape=(32, 32, 3), classes=5).save_weights(path)
+
+    with pytest.raises(ValueError, match=r"`weights` file .*squeezenet1_0\.weights\.h5' does not match model 'squeezenet1_1'"):
+        kerascnn.SqueezeNet(version="1.1", input_shape=(32, 32, 3), classes=5, weights=path)

@@ -9,8 +9,10 @@ import keras
 import numpy as np
 
 from kerascnn import models
+from kerascnn.datasets import DIGITS_CLASS_NAMES
+from kerascnn.datasets.folder import list_image_files
 from kerascnn.export.tflite import MAX_REPRESENTATIVE_IMAGES, export_tflite
-from kerascnn.training.data import load_split_images
+from kerascnn.training.data import DIGITS, load_split_images
 from kerascnn.training.recipes import recipe_for
 from kerascnn.training.train import METRICS_FILENAME, train
 
@@ -65,8 +67,13 @@ def run_train(args):
 
 def run_export(args):
     """Export the .keras model of ``args`` to TFLite, verify it and log the report."""
-    if not os.path.isfile(args.model):
+    if not os.path.exists(args.model):
         raise FileNotFoundError(f"Model file not found: {args.model!r}")
+    if not os.path.isfile(args.model) or not args.model.endswith(".keras"):
+        raise ValueError(
+            "MODEL must be a .keras file, such as the model.keras that `kerascnn train` writes. "
+            f"Received: {args.model!r}"
+        )
     run_metrics = _read_run_metrics(args.model)
     model = keras.saving.load_model(args.model)
     image_size = _export_image_size(args, run_metrics, model)
@@ -92,6 +99,7 @@ def run_export(args):
             size=(RANDOM_VALIDATION_IMAGES, image_size, image_size, 3)
         ).astype(np.float32)
     else:
+        _check_class_count(model, dataset)
         train_images, validation_images = load_split_images(
             dataset, image_size, max_train_images=MAX_REPRESENTATIVE_IMAGES
         )
@@ -115,6 +123,20 @@ def run_export(args):
         report["output_dtype"],
         report["mean_abs_error"],
     )
+
+
+def _check_class_count(model, dataset):
+    """Raise ValueError unless the model has one output per class of ``dataset``."""
+    if dataset == DIGITS:
+        class_count = len(DIGITS_CLASS_NAMES)
+    else:
+        class_count = len(list_image_files(dataset))
+    output_count = model.output_shape[-1]
+    if output_count != class_count:
+        raise ValueError(
+            f"Model {model.name!r} has {output_count} outputs, but the dataset {dataset} has {class_count} "
+            "classes, so its images cannot verify the export. Pass the --dataset that the model was trained on."
+        )
 
 
 def _model_kwargs(args):

@@ -115,7 +115,7 @@ def _add_train_parser(subparsers, shared):
         default="digits",
         metavar="digits|PATH",
         help=(
-            "'digits' for the bundled UCI digits, or an image folder laid out as PATH/class_name/*.png "
+            "'digits' for the bundled UCI digits, or an image folder laid out as PATH/class_name/*.jpg|png "
             "(write ./digits for a folder of that name). Default: digits"
         ),
     )

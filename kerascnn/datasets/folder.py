@@ -1,6 +1,7 @@
 """Image folders laid out as ``root/class_name/*.jpg|png``, loaded as tf.data pipelines."""
 
 import logging
+import math
 import os
 
 from kerascnn._validation import check_fraction, check_positive_int
@@ -104,10 +105,11 @@ def load_image_folder(
     # Keras holds out int(validation_split * n) files, so the split needs one file on each side.
     validation_count = int(validation_split * len(all_files))
     if validation_count < 1 or validation_count == len(all_files):
+        needed = max(2, math.ceil(1 / validation_split))
         raise ValueError(
             f"Dataset folder {os.fspath(root)!r} has {len(all_files)} images, too few to hold out "
-            f"validation_split={validation_split} of them and train on the rest. Add images or "
-            "change validation_split."
+            f"validation_split={validation_split} of them and train on the rest. Add images: it "
+            f"needs at least {needed}."
         )
     if verify:
         verify_images(all_files)

@@ -295,10 +295,19 @@ def _write_atomically(path, data):
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        # mkstemp creates the file with mode 0600, so give it the mode that a plain open() would.
+        os.chmod(temporary_path, 0o666 & ~_current_umask())
         os.replace(temporary_path, path)
     except BaseException:
         os.unlink(temporary_path)
         raise
+
+
+def _current_umask():
+    # os.umask can only be read by setting it, so it is set back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _check_images(name, images, input_spec):

@@ -53,8 +53,16 @@ def check_weights_path(weights):
 
 def load_weights(model, weights):
     """Load ``weights`` (already checked by check_weights_path) into ``model`` if it is a path."""
-    if weights is not None:
+    if weights is None:
+        return
+    try:
         model.load_weights(os.fspath(weights))
+    except ValueError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"`weights` file {os.fspath(weights)!r} does not match model {model.name!r}: it was saved from "
+            f"a model with other layers or shapes. Keras reported: {first_line}"
+        ) from error
 
 
 def resolve_input_shape(input_shape, input_tensor, default_size, min_size, model_name):

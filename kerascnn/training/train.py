@@ -95,17 +95,19 @@ def train(
     _check_seed(seed)
     dataset = describe_dataset(dataset)
     output_dir = os.fspath(output_dir) if output_dir is not None else os.path.join(DEFAULT_OUTPUT_ROOT, model_name)
-    _make_output_dir(output_dir)
+    _check_output_dir(output_dir)
 
     keras.utils.set_random_seed(seed)
     data = load_training_data(dataset, image_size, batch_size, augment=augment, seed=seed)
     model = models.get(
         model_name, input_shape=(image_size, image_size, 3), classes=len(data.class_names), **model_kwargs
     )
+    # Created only now, so that a run rejected for its data or model leaves no empty folder.
+    os.makedirs(output_dir, exist_ok=True)
     recipe = recipe if recipe is not None else recipe_for(model_name)
     compile_model(model, data.steps_per_epoch, epochs, recipe)
     logger.info(
-        "Training %s (%s parameters) on %s at %dx%d pixels for %d epochs of %d steps",
+        "Training %s (%s parameters) on %s at %dx%d pixels for %d epoch(s) of %d steps",
         model_name,
         f"{model.count_params():,}",
         dataset,
@@ -158,7 +160,7 @@ def save_run(model, metrics, output_dir):
             json.dump(metrics, file, indent=2)
             file.write("\n")
     with _atomic_path(os.path.join(output_dir, HISTORY_PLOT_FILENAME)) as path:
-        plot_history(metrics["history"], path, title=f"{metrics['model']} on {os.path.basename(metrics['dataset'])}")
+        plot_history(metrics["history"], path, title=_plot_title(metrics))
     logger.info("Wrote %s, %s and %s to %s", MODEL_FILENAME, METRICS_FILENAME, HISTORY_PLOT_FILENAME, output_dir)
 
 
@@ -206,10 +208,9 @@ def _check_seed(seed):
         raise ValueError(f"`seed` must be an integer in [0, {MAX_SEED}]. Received: seed={seed!r}")
 
 
-def _make_output_dir(output_dir):
+def _check_output_dir(output_dir):
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise ValueError(f"Output path {output_dir!r} exists and is not a folder. Pass a folder for `output_dir`.")
-    os.makedirs(output_dir, exist_ok=True)
 
 
 def _json_float(value):
@@ -221,3 +222,10 @@ def _json_float(value):
 def _max_finite(values):
     finite = [value for value in values if value is not None]
     return max(finite) if finite else None
+
+
+def _plot_title(metrics):
+    """Return "model (alpha=0.5) on dataset" for the history figure."""
+    arguments = ", ".join(f"{name}={value}" for name, value in sorted(metrics["model_kwargs"].items()))
+    model = f"{metrics['model']} ({arguments})" if arguments else metrics["model"]
+    return f"{model} on {os.path.basename(metrics['dataset'])}"
