@@ -193,31 +193,29 @@ def _add_export_parser(subparsers, shared):
     parser.set_defaults(run=commands.run_export)
 
 
-def _positive_int(text):
+def _parse(text, convert, kind):
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"invalid {kind}: {text!r}") from None
+
+
+def _positive_int(text):
+    value = _parse(text, int, "integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, received {text!r}")
     return value
 
 
 def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    value = _parse(text, float, "number")
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, received {text!r}")
     return value
 
 
 def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    value = _parse(text, int, "integer")
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"must be an integer in [0, {MAX_SEED}], received {text!r}")
     return value

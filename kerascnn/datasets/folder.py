@@ -89,7 +89,7 @@ def load_image_folder(
 
     Raises:
         FileNotFoundError: if ``root`` does not exist.
-        ValueError: if it holds no images, an image is corrupt, or an argument is invalid.
+        ValueError: if it contains no images, an image is corrupt, or an argument is invalid.
     """
     import keras
     import tensorflow as tf

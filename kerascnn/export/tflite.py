@@ -27,6 +27,7 @@ import tensorflow as tf
 from ai_edge_litert import schema_py_generated as tflite_schema
 from ai_edge_litert.interpreter import Interpreter
 
+from kerascnn._files import atomic_path
 from kerascnn._validation import check_choice, check_positive_int
 
 logger = logging.getLogger(__name__)
@@ -285,29 +286,9 @@ def _input_spec(model):
 
 def _write_atomically(path, data):
     """Write ``data`` to a temporary file in the folder of ``path``, then move it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    file_descriptor, temporary_path = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(file_descriptor, "wb") as file:
+    with atomic_path(path) as temporary_path:
+        with open(temporary_path, "wb") as file:
             file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp creates the file with mode 0600, so give it the mode that a plain open() would.
-        os.chmod(temporary_path, 0o666 & ~_current_umask())
-        os.replace(temporary_path, path)
-    except BaseException:
-        os.unlink(temporary_path)
-        raise
-
-
-def _current_umask():
-    # os.umask can only be read by setting it, so it is set back at once.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _check_images(name, images, input_spec):

@@ -1,6 +1,5 @@
 """Training of a registered model from scratch, with the model, metrics and curves saved to a folder."""
 
-import contextlib
 import dataclasses
 import json
 import logging
@@ -8,12 +7,12 @@ import math
 import numbers
 import os
 import time
-import uuid
 
 import keras
 import tensorflow as tf
 
 from kerascnn import models
+from kerascnn._files import atomic_path
 from kerascnn._validation import check_positive_int
 from kerascnn.training.data import describe_dataset, load_training_data
 from kerascnn.training.plots import plot_history
@@ -153,34 +152,15 @@ def train(
 
 def save_run(model, metrics, output_dir):
     """Write ``model.keras``, ``metrics.json`` and ``history.png`` to ``output_dir``, each atomically."""
-    with _atomic_path(os.path.join(output_dir, MODEL_FILENAME)) as path:
+    with atomic_path(os.path.join(output_dir, MODEL_FILENAME)) as path:
         model.save(path)
-    with _atomic_path(os.path.join(output_dir, METRICS_FILENAME)) as path:
+    with atomic_path(os.path.join(output_dir, METRICS_FILENAME)) as path:
         with open(path, "w", encoding="utf-8") as file:
             json.dump(metrics, file, indent=2)
             file.write("\n")
-    with _atomic_path(os.path.join(output_dir, HISTORY_PLOT_FILENAME)) as path:
+    with atomic_path(os.path.join(output_dir, HISTORY_PLOT_FILENAME)) as path:
         plot_history(metrics["history"], path, title=_plot_title(metrics))
     logger.info("Wrote %s, %s and %s to %s", MODEL_FILENAME, METRICS_FILENAME, HISTORY_PLOT_FILENAME, output_dir)
-
-
-@contextlib.contextmanager
-def _atomic_path(path):
-    """Yield a temporary path beside ``path`` with the same suffix, then move it over ``path``.
-
-    The temporary file is removed if the block raises, so ``path`` keeps its previous content.
-    """
-    directory, name = os.path.split(path)
-    stem, suffix = os.path.splitext(name)
-    # Keras picks the save format from the suffix, so the temporary name keeps it.
-    temporary_path = os.path.join(directory, f".{stem}-{uuid.uuid4().hex[:12]}.tmp{suffix}")
-    try:
-        yield temporary_path
-        os.replace(temporary_path, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary_path)
-        raise
 
 
 def _check_model_kwargs(model_kwargs):
