@@ -1,8 +1,9 @@
 """Training and validation data for ``train`` and the export step, from the digits or a folder.
 
 ``dataset`` is either ``"digits"`` (the bundled UCI digits) or the path of an image folder laid
-out as ``root/class_name/*.png``. The train/validation split always uses the loaders' default
-seed, so every training run and every later export of its model see the same validation images.
+out as ``root/class_name/*.jpg|png``. The train/validation split always uses the loaders'
+default seed, so every training run and every later export of its model see the same
+validation images.
 """
 
 import dataclasses
@@ -66,12 +67,8 @@ def load_training_data(dataset, image_size, batch_size, augment=True, seed=None)
     if dataset == DIGITS:
         train, validation, class_names = _digits_datasets(image_size, batch_size, seed)
     else:
+        # load_image_folder rejects a folder too small to give both splits an image.
         train, validation, class_names = load_image_folder(dataset, image_size=image_size, batch_size=batch_size)
-        if validation.cardinality() == 0:
-            raise ValueError(
-                f"Dataset folder {dataset!r} has too few images to hold any out for validation. "
-                "Add images so that each split gets at least one."
-            )
 
     if augment:
         augmentation = make_augmentation(seed)

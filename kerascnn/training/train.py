@@ -59,7 +59,7 @@ def train(
     Args:
         model_name: a name from ``kerascnn.models.names()``, such as "squeezenet1_1".
         dataset: "digits" for the bundled UCI digits, or the path of an image folder laid out
-            as ``root/class_name/*.png``. Defaults to "digits".
+            as ``root/class_name/*.jpg|png``. Defaults to "digits".
         epochs: int >= 1, passes over the training split. Defaults to 30.
         batch_size: int >= 1, images per step. Defaults to 32.
         image_size: int, height and width of the model input in pixels. Defaults to 32.
